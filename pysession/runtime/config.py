@@ -1,0 +1,36 @@
+"""Environment variables, in one place.
+
+PYSESSION_DEVICES    comma-separated filters selecting devices (a type, platform or device name,
+                     case-insensitive substring; ``oclgrind`` selects the simulator)
+PYSESSION_CACHE_DIR  where compiled kernels are kept across processes
+PYSESSION_DEBUG      1 prints each plan when it is built, 2 also each run
+"""
+import os
+
+VERSION = "0.1.0"
+
+
+def cache_dir():
+    d = os.environ.get("PYSESSION_CACHE_DIR")
+    if not d:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        d = os.path.join(base, "pysession")
+    return d
+
+
+def debug_level():
+    try:
+        return int(os.environ.get("PYSESSION_DEBUG", "0") or 0)
+    except ValueError:
+        return 0
+
+
+def device_filters():
+    spec = os.environ.get("PYSESSION_DEVICES", "").strip()
+    return [f.strip().lower() for f in spec.split(",") if f.strip()]
+
+
+def prepare_environment():
+    """Point PoCL's own cache at ours unless the user chose one; must run before the OpenCL
+    platforms are first queried."""
+    os.environ.setdefault("POCL_CACHE_DIR", os.path.join(cache_dir(), "pocl"))

@@ -1,0 +1,144 @@
+"""What an op's ``lower`` function sees when a plan is made (all shapes concrete).
+
+A lowering emits work with ``launch`` / ``copy`` / ``fill`` on logical buffers (``BufRef``);
+the planner assigns real device buffers afterwards (a static memory plan) and hands the steps
+to the C scheduler.  Example, a unary kernel::
+
+    def _lower_relu(lc):
+        n = lc.num_elements(0)
+        k = lc.kernel("relu_" + lc.in_dtypes[0].ctype, filename="activations.cl",
+                      defines={"T": lc.in_dtypes[0].ctype})
+        lc.launch(k, [round_up(n, 64)], [64], [lc.inputs[0], lc.outputs[0], np.int64(n)])
+"""
+import numpy as np
+
+
+def round_up(n, m):
+    return ((int(n) + m - 1) // m) * m
+
+
+class BufRef:
+    """A logical device buffer: ``nbytes`` on ``device``.  Several tensors may share one
+    (aliases); the memory planner maps logical buffers to physical ones by lifetime."""
+    __slots__ = ("id", "nbytes", "device", "kind", "state_key", "first", "last", "phys",
+                 "alias_of", "dedicated")
+
+    def __init__(self, id, nbytes, device, kind="temp"):
+        self.id = id
+        self.nbytes = int(nbytes)
+        self.device = device
+        self.kind = kind            # temp | feed | const | state | err
+        self.state_key = None
+        self.first = None           # first and last step index using it (memory planning)
+        self.last = None
+        self.phys = None            # the pyopencl Buffer assigned
+        self.alias_of = None
+        self.dedicated = kind != "temp"
+
+    def root(self):
+        b = self
+        while b.alias_of is not None:
+            b = b.alias_of
+        return b
+
+    def __repr__(self):
+        return "BufRef(%d, %dB, %s)" % (self.id, self.nbytes, self.kind)
+
+
+class KernelRef:
+    """A kernel to launch: a built program and a kernel name; every launch gets its own
+    cl.Kernel object when the plan is emitted."""
+    __slots__ = ("program", "name")
+
+    def __init__(self, program, name):
+        self.program = program
+        self.name = name
+
+
+class LowerContext:
+    """Per-node view handed to ``OpDef.lower``.
+
+    Attributes: ``op`` (the Operation), ``attrs``, ``device`` (runtime Device), ``in_shapes`` /
+    ``out_shapes`` (tuples), ``in_dtypes`` / ``out_dtypes`` (DType), ``inputs`` / ``outputs``
+    (BufRef; an input of 0 elements may be None).
+    """
+
+    def __init__(self, planner, op, device, in_shapes, in_dtypes, out_shapes, out_dtypes,
+                 inputs, outputs, consts):
+        self._planner = planner
+        self.op = op
+        self.attrs = op.attrs if hasattr(op, "attrs") else {}
+        self.device = device
+        self.in_shapes = in_shapes
+        self.in_dtypes = in_dtypes
+        self.out_shapes = out_shapes
+        self.out_dtypes = out_dtypes
+        self.inputs = inputs
+        self.outputs = outputs
+        self._consts = consts
+
+    # -- facts
+    def const(self, i):
+        """The numpy value of input i when known at plan time (constants), else None."""
+        return self._consts[i]
+
+    def num_elements(self, i, output=False):
+        shape = self.out_shapes[i] if output else self.in_shapes[i]
+        return int(np.prod(shape, dtype=np.int64)) if shape else 1
+
+    # -- building work
+    def kernel(self, name, filename=None, source=None, defines=None, options=None):
+        from . import programs
+        prg = programs.program(self.device, source=source, filename=filename,
+                               defines=defines, options=options, what=name)
+        return KernelRef(prg, name)
+
+    def launch(self, kernel, gws, lws, args):
+        """Enqueue ``kernel`` over ``gws`` (tuple) with pinned local size ``lws``; args are
+        BufRef, numpy scalars or scheduler.LocalMemory."""
+        if any(int(g) == 0 for g in gws):
+            return
+        self._planner._add_step(self, "kernel", kernel=kernel, gws=tuple(int(g) for g in gws),
+                                lws=tuple(int(x) for x in lws) if lws is not None else None,
+                                args=list(args))
+
+    def copy(self, dst, src, nbytes, dst_offset=0, src_offset=0):
+        if nbytes:
+            self._planner._add_step(self, "copy", src=src, dst=dst, nbytes=int(nbytes),
+                                    src_offset=int(src_offset), dst_offset=int(dst_offset))
+
+    def fill(self, buf, nbytes, pattern=b"\0", offset=0):
+        if nbytes:
+            self._planner._add_step(self, "fill", buf=buf, nbytes=int(nbytes),
+                                    pattern=bytes(pattern), offset=int(offset))
+
+    def temp(self, nbytes):
+        """A scratch buffer living for this node only."""
+        return self._planner._new_buf(max(int(nbytes), 1), self.device)
+
+    def alias(self, out_index, in_index):
+        """Output ``out_index`` is input ``in_index``'s buffer (reshape, identity: no kernel)."""
+        self._planner._alias(self.outputs[out_index], self.inputs[in_index])
+
+    def alias_buffer(self, out_index, buf):
+        self._planner._alias(self.outputs[out_index], buf)
+
+    def error_flag(self, message):
+        """(err buffer, np.int32 code): a kernel writes ``code`` into ``err[0]`` when an
+        element is invalid; the run then raises InvalidArgumentError naming this op with
+        ``message``."""
+        return self._planner._error_flag(self, message)
+
+    def state(self, key, shape, dtype):
+        """A session-owned persistent buffer (variables, stored handles) named by ``key``."""
+        return self._planner._state_buf(self, key, shape, dtype)
+
+    def state_initialized(self, key):
+        """Declare that this node writes the whole state buffer ``key`` (an initializer)."""
+        self._planner._state_written.add(key)
+
+    def state_read(self, key, what):
+        """Declare that this node reads state ``key``; running the plan before it has been
+        written raises FailedPreconditionError with ``what``."""
+        if key not in self._planner._state_written:
+            self._planner._state_reads.setdefault(key, (self.op, what))

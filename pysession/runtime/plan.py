@@ -1,0 +1,786 @@
+"""Plans: a pruned, placed, fused and memory-planned kernel sequence for one run signature.
+
+``Planner(...).build()`` walks the graph once (cold path) and produces a ``Plan`` whose
+``run(feed_arrays)`` costs one C call plus the allocation of the fetched arrays (hot path).
+
+Stages, in order:
+  1. prune    the ops the fetches and targets need; fed tensors cut the walk
+  2. shapes   concrete shapes for every tensor (feed shapes are part of the plan key)
+  3. place    each op on a device: its ``device()`` pin, else the default; float64 falls
+              back to a device with fp64
+  4. fuse     elementwise ops of one shape and device merge into one generated kernel
+  5. lower    each unit (op or fused group) emits steps on logical buffers
+  6. memory   logical buffers get physical ones by lifetime (reuse when the last reader ran)
+  7. emit     steps go to the C plan: feed writes, kernels, copies, fetch reads
+"""
+import threading
+
+import numpy as np
+
+from ..framework import errors, registry
+from ..framework.tensor_shape import TensorShape
+from . import config, devices as devices_mod, scheduler
+from .lowering import BufRef, LowerContext, round_up
+
+
+class _Step:
+    __slots__ = ("kind", "device", "node", "kw", "reads", "writes")
+
+    def __init__(self, kind, device, node, kw, reads, writes):
+        self.kind = kind
+        self.device = device
+        self.node = node
+        self.kw = kw
+        self.reads = reads
+        self.writes = writes
+
+
+class SessionState:
+    """What a session owns on its devices: variable buffers, stored handles, constants."""
+
+    def __init__(self):
+        self.buffers = {}           # state key -> (pyopencl Buffer, device, shape, dtype)
+        self.initialized = set()    # state keys written at least once
+        self.consts = {}            # (tensor name, device id) -> pyopencl Buffer
+        self.lock = threading.Lock()
+
+    def buffer(self, key, device, shape, dtype):
+        import pyopencl as cl
+        with self.lock:
+            got = self.buffers.get(key)
+            if got is not None:
+                return got[0]
+            nbytes = max(1, int(np.prod(shape, dtype=np.int64)) * dtype.size)
+            buf = _alloc(device, nbytes, "state %s" % (key,))
+            self.buffers[key] = (buf, device, tuple(shape), dtype)
+            return buf
+
+    def release(self):
+        self.buffers.clear()
+        self.initialized.clear()
+        self.consts.clear()
+
+
+def _alloc(device, nbytes, what):
+    import pyopencl as cl
+    nbytes = max(1, int(nbytes))
+    if nbytes > device.max_alloc_bytes:
+        raise errors.ResourceExhaustedError(
+            None, None, "OOM when allocating %d bytes for %s on %s (the device's largest "
+            "allocation is %d bytes)" % (nbytes, what, device.name, device.max_alloc_bytes))
+    try:
+        return cl.Buffer(device.context, cl.mem_flags.READ_WRITE, int(nbytes))
+    except cl.Error as e:
+        raise errors.ResourceExhaustedError(
+            None, None, "OOM when allocating %d bytes for %s on %s: %s" % (
+                nbytes, what, device.name, e)) from None
+
+
+def _nbytes(shape, dtype):
+    return int(np.prod(shape, dtype=np.int64)) * dtype.size
+
+
+class Plan:
+    """A compiled run: call ``run(feed_arrays)`` with the feeds in ``feed_tensors`` order."""
+
+    def __init__(self):
+        self.cplan = None
+        self.feed_slots = []        # per feed: list of host slots it is written to
+        self.fetch_specs = []       # per fetch: ("read", slot, shape, npdtype) | ("value", v)
+                                    #            | ("feed", k)
+        self.err_slots = []         # (slot, device index) of error words
+        self.err_messages = {}      # code -> (op, message)
+        self.n_slots = 0
+        self.state_writes = set()
+        self.state_reads = {}
+        self.host_ops = []          # string ops evaluated in Python
+        self.ops = []               # node id -> Operation (for error messages)
+        self.step_nodes = []        # step -> node id
+        self.step_devices = []      # step -> device
+        self.n_steps = 0
+        self.keep = []
+
+    def describe_node(self, node):
+        if 0 <= node < len(self.ops):
+            op = self.ops[node]
+            return op, "node %s (%s)" % (op.name, op.type)
+        return None, ""
+
+    def run(self, feed_arrays, state=None, profile=False):
+        """Run once; returns (fetched values, profile list or None)."""
+        if self.state_reads and state is not None:
+            missing = [k for k in self.state_reads if k not in state.initialized]
+            if missing:
+                op, what = self.state_reads[missing[0]]
+                raise errors.FailedPreconditionError(
+                    getattr(op, "node_def", None), op,
+                    "Attempting to use uninitialized value %s" % what)
+        host = scheduler.ffi.new("void *[]", max(1, self.n_slots))
+        ptr = scheduler.pointer
+        for slots, arr in zip(self.feed_slots, feed_arrays):
+            for s in slots:
+                host[s] = ptr(arr)
+        out = []
+        for spec in self.fetch_specs:
+            kind = spec[0]
+            if kind == "read":
+                a = np.empty(spec[2], spec[3])
+                host[spec[1]] = ptr(a)
+                out.append(a)
+            elif kind == "value":
+                out.append(spec[1])
+            else:
+                out.append(feed_arrays[spec[1]])
+        errs = None
+        if self.err_slots:
+            errs = np.zeros(len(self.err_slots), np.int32)
+            base = errs.__array_interface__["data"][0]
+            for i, (slot, _) in enumerate(self.err_slots):
+                host[slot] = scheduler.ffi.cast("void *", base + 4 * i)
+        prof = self.cplan.profile_array() if profile and self.cplan is not None else None
+        if self.host_ops:
+            self._run_host_ops(feed_arrays, out)
+        if self.cplan is not None:
+            self.cplan.run(host, prof)
+        if errs is not None and errs.any():
+            code = int(errs[np.flatnonzero(errs)[0]])
+            op, msg = self.err_messages.get(code, (None, "a kernel reported invalid input"))
+            raise errors.InvalidArgumentError(getattr(op, "node_def", None), op, msg)
+        if state is not None and self.state_writes:
+            state.initialized.update(self.state_writes)
+        for i, spec in enumerate(self.fetch_specs):
+            if spec[0] == "read" and spec[2] == ():
+                out[i] = out[i][()]          # numpy scalar, as TF returns
+        if prof is None:
+            return out, None
+        times = [(self.step_nodes[i], self.step_devices[i], int(prof[2 * i]),
+                  int(prof[2 * i + 1])) for i in range(self.n_steps)]
+        return out, times
+
+    def _run_host_ops(self, feed_arrays, out):
+        values = {}
+        for kind, k, t in self.host_sources:
+            values[t] = feed_arrays[k] if kind == "feed" else k
+        for op, fn in self.host_ops:
+            ins = [values[t] for t in op.inputs]
+            for t, v in zip(op.outputs, fn(op, ins)):
+                values[t] = v
+        for i, t in self.host_fetches:
+            out[i] = values[t]
+
+    def free(self):
+        if self.cplan is not None:
+            self.cplan.free()
+            self.cplan = None
+        self.keep = []
+
+
+class Planner:
+    """Builds a Plan.  ``feeds``: list of (Tensor, shape tuple); ``fetches``: list of Tensors;
+    ``targets``: list of Operations."""
+
+    def __init__(self, graph, fetches, targets, feeds, state, soft_placement=True):
+        self.graph = graph
+        self.fetches = list(fetches)
+        self.targets = list(targets)
+        self.feeds = list(feeds)
+        self.feed_index = {t: k for k, (t, _) in enumerate(self.feeds)}
+        self.state = state if state is not None else SessionState()
+        self.soft_placement = soft_placement
+        self.bufs = []
+        self.steps = []
+        self.shapes = {}            # Tensor -> concrete shape tuple
+        self.values = {}            # Tensor -> numpy value known at plan time
+        self.placement = {}         # Operation -> Device (None: host)
+        self.tensor_buf = {}        # (Tensor, device) -> BufRef
+        self.node_ids = {}
+        self.ops_list = []
+        self.err_bufs = {}          # device -> BufRef
+        self.err_messages = {}
+        self._state_written = set()
+        self._state_reads = {}
+        self._cur_node = -1
+
+    # ------------------------------------------------------------ 1. prune
+    def _prune(self):
+        fed = set(self.feed_index)
+        need = {}
+        stack = [t.op for t in self.fetches if t not in fed] + list(self.targets)
+        while stack:
+            op = stack.pop()
+            if op in need:
+                continue
+            need[op] = True
+            for t in op.inputs:
+                if t not in fed:
+                    stack.append(t.op)
+            stack.extend(op.control_inputs)
+        return sorted(need, key=lambda o: o._id)
+
+    # ------------------------------------------------------------ 2. shapes and values
+    def _infer(self, ops):
+        for t, shape in self.feeds:
+            self.shapes[t] = tuple(shape)
+        for op in ops:
+            opdef = registry.get(op.type)
+            outs = [t for t in op.outputs if t not in self.feed_index]
+            if not outs:
+                continue
+            if all(t.shape.is_fully_defined() for t in outs) and op.type != "Placeholder":
+                for t in outs:
+                    self.shapes[t] = tuple(t.shape.as_list())
+            else:
+                if op.type == "Placeholder":
+                    continue                # an unfed placeholder: reported by _check_feeds
+                ic = registry.InferContext(
+                    op.name, op.type, op.attrs, [t.dtype for t in op.inputs],
+                    [TensorShape(self.shapes[t]) for t in op.inputs],
+                    lambda i, op=op: self.values.get(op.inputs[i]))
+                res = opdef.infer(ic)
+                for t, (_, shp) in zip(op.outputs, res):
+                    if t in self.feed_index:
+                        continue
+                    if not shp.is_fully_defined():
+                        raise errors.UnimplementedError(
+                            op.node_def, op,
+                            "The shape of %s depends on the values of its inputs %s; pysession "
+                            "needs output shapes known from feed shapes and constants" % (
+                                t.name, [i.name for i in op.inputs]))
+                    self.shapes[t] = tuple(shp.as_list())
+            # Host-evaluated ops (Const, Shape, ...): value known when the inputs are.
+            if opdef.host is not None and opdef.lower is None and opdef.elementwise is None \
+                    and not opdef.stateful and not opdef.host_only:
+                ins = [self.values.get(t) for t in op.inputs]
+                if all(v is not None for v in ins):
+                    ic = registry.InferContext(
+                        op.name, op.type, op.attrs, [t.dtype for t in op.inputs],
+                        [TensorShape(self.shapes[t]) for t in op.inputs],
+                        lambda i, ins=ins: ins[i])
+                    for t, v in zip(op.outputs, opdef.host(ic, *ins)):
+                        if t not in self.feed_index:
+                            self.values[t] = np.asarray(v, dtype=t.dtype.as_numpy_dtype)
+
+    # ------------------------------------------------------------ 3. place
+    def _place(self, ops):
+        default = devices_mod.default_device()
+        for op in ops:
+            opdef = registry.get(op.type)
+            if opdef.host_only or all(t.dtype.name == "string" for t in op.outputs) and \
+                    op.outputs:
+                self.placement[op] = None
+                continue
+            dev = None
+            if op.device:
+                dev = devices_mod.find(op.device)
+                if dev is None and not self.soft_placement:
+                    raise errors.InvalidArgumentError(
+                        op.node_def, op,
+                        "Cannot assign a device for operation %s: %s matches no device; "
+                        "known devices: %s" % (op.name, op.device, ", ".join(
+                            d.name for d in devices_mod.devices())))
+            dev = dev or default
+            if not dev.fp64 and any(t.dtype.name == "float64"
+                                    for t in list(op.inputs) + list(op.outputs)):
+                alt = next((d for d in devices_mod.devices() if d.fp64), None)
+                if alt is None:
+                    raise errors.InvalidArgumentError(
+                        op.node_def, op, "%s needs float64, which no device supports" %
+                        op.name)
+                dev = alt
+            self.placement[op] = dev
+
+    # ------------------------------------------------------------ 4. fuse
+    def _units(self, ops):
+        """Group elementwise ops; return the units (lists of ops) in a topological order."""
+        group_of = {}
+        groups = {}
+        deps_groups = {}            # op -> set of group ids it depends on (transitively)
+        consumers_fetch = set(self.fetches)
+        for op in ops:
+            dg = set()
+            for t in op.inputs:
+                p = t.op
+                if p in deps_groups:
+                    dg |= deps_groups[p]
+                    if p in group_of:
+                        dg.add(group_of[p])
+            opdef = registry.get(op.type)
+            gid = None
+            if opdef.elementwise and self.placement.get(op) is not None and \
+                    len(op.outputs) == 1 and op.outputs[0] not in self.feed_index:
+                shape = self.shapes[op.outputs[0]]
+                for t in op.inputs:
+                    p = t.op
+                    g = group_of.get(p)
+                    if g is None or t in self.feed_index or t in self.values:
+                        continue
+                    if self.shapes[t] != shape or self.placement.get(p) is not \
+                            self.placement[op]:
+                        continue
+                    # joining g must not close a cycle through an op outside g
+                    if all(group_of.get(u.op) == g or g not in deps_groups.get(u.op, ())
+                           for u in op.inputs):
+                        gid = g
+                        break
+            if gid is None and opdef.elementwise and self.placement.get(op) is not None \
+                    and len(op.outputs) == 1 and op.outputs[0] not in self.feed_index:
+                gid = len(groups)
+                groups[gid] = []
+            if gid is not None:
+                groups[gid].append(op)
+                group_of[op] = gid
+            deps_groups[op] = dg
+        # Units: groups and single ops; order them topologically (Kahn, ties by first op id).
+        unit_of = {}
+        units = []
+        for op in ops:
+            if op in group_of:
+                g = group_of[op]
+                if ("g", g) not in unit_of:
+                    unit_of[("g", g)] = len(units)
+                    units.append(groups[g])
+                unit_of[op] = unit_of[("g", g)]
+            else:
+                unit_of[op] = len(units)
+                units.append([op])
+        preds = [set() for _ in units]
+        for u, members in enumerate(units):
+            for op in members:
+                for p in [t.op for t in op.inputs] + list(op.control_inputs):
+                    pu = unit_of.get(p)
+                    if pu is not None and pu != u:
+                        preds[u].add(pu)
+        import heapq
+        indeg = [len(p) for p in preds]
+        succ = [[] for _ in units]
+        for u, ps in enumerate(preds):
+            for p in ps:
+                succ[p].append(u)
+        ready = [(units[u][0]._id, u) for u in range(len(units)) if indeg[u] == 0]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            _, u = heapq.heappop(ready)
+            order.append(units[u])
+            for s in succ[u]:
+                indeg[s] -= 1
+                if indeg[s] == 0:
+                    heapq.heappush(ready, (units[s][0]._id, s))
+        if len(order) != len(units):
+            raise errors.InternalError(None, None, "fusion produced a cycle (a pysession bug)")
+        return order
+
+    # ------------------------------------------------------------ buffers
+    def _new_buf(self, nbytes, device, kind="temp"):
+        b = BufRef(len(self.bufs), nbytes, device, kind)
+        self.bufs.append(b)
+        return b
+
+    def _alias(self, out, src):
+        out.alias_of = src
+
+    def _node(self, op):
+        nid = self.node_ids.get(op)
+        if nid is None:
+            nid = self.node_ids[op] = len(self.ops_list)
+            self.ops_list.append(op)
+        return nid
+
+    def _add_step(self, lc, kind, **kw):
+        """Record a step; reads are every buffer it touches (for lifetimes), writes those it
+        may change (for cross-queue dependencies)."""
+        if kind == "kernel":
+            bufs = [a for a in kw["args"] if isinstance(a, BufRef)]
+            ins = set(id(b) for b in lc.inputs if b is not None)
+            reads = bufs
+            writes = [b for b in bufs if id(b) not in ins or b.root().kind == "state"]
+        elif kind == "copy":
+            reads, writes = [kw["src"], kw["dst"]], [kw["dst"]]
+        else:
+            reads, writes = [kw["buf"]], [kw["buf"]]
+        self.steps.append(_Step(kind, lc.device, self._cur_node, kw, reads, writes))
+
+    def _error_flag(self, lc, message):
+        dev = lc.device
+        buf = self.err_bufs.get(dev)
+        if buf is None:
+            buf = self.err_bufs[dev] = self._new_buf(4, dev, "err")
+        code = len(self.err_messages) + 1
+        self.err_messages[code] = (lc.op, "%s (op %s '%s')" % (message, lc.op.type, lc.op.name))
+        return buf, np.int32(code)
+
+    def _state_buf(self, lc, key, shape, dtype):
+        b = self._new_buf(_nbytes(shape, dtype), lc.device, "state")
+        b.state_key = key
+        b.phys = self.state.buffer(key, lc.device, shape, dtype)
+        return b
+
+    def _input_buf(self, t, device):
+        """The buffer holding tensor ``t`` on ``device``, adding a feed upload, a constant
+        upload or a cross-device copy as needed."""
+        key = (t, device)
+        b = self.tensor_buf.get(key)
+        if b is not None:
+            return b
+        nbytes = _nbytes(self.shapes[t], t.dtype)
+        if t in self.feed_index:
+            b = self._new_buf(nbytes, device, "feed")
+            b.state_key = self.feed_index[t]
+        elif t in self.values:
+            b = self._new_buf(nbytes, device, "const")
+            b.state_key = t
+        else:
+            src = None
+            for (t2, d2), b2 in self.tensor_buf.items():
+                if t2 is t:
+                    src = b2
+                    break
+            if src is None:
+                raise errors.InternalError(None, t.op, "tensor %s used before it was "
+                                           "produced (a pysession bug)" % t.name)
+            b = self._new_buf(nbytes, device, "xfer")
+            self.steps.append(_Step("xfer", device, self._node(t.op),
+                                    {"src": src, "dst": b, "nbytes": nbytes}, [src], [b]))
+        self.tensor_buf[key] = b
+        return b
+
+    # ------------------------------------------------------------ 5. lower
+    def _lower_unit(self, unit):
+        op0 = unit[0]
+        dev = self.placement.get(op0)
+        if dev is None:
+            return
+        if len(unit) > 1 or registry.get(op0.type).elementwise:
+            return self._lower_group(unit, dev)
+        op = op0
+        opdef = registry.get(op.type)
+        outs = [t for t in op.outputs]
+        if all(t in self.values or t in self.feed_index for t in outs):
+            return
+        if opdef.lower is None:
+            raise errors.UnimplementedError(op.node_def, op,
+                                            "op %s has no OpenCL kernel yet" % op.type)
+        self._cur_node = self._node(op)
+        inputs = [self._input_buf(t, dev) if _nbytes(self.shapes[t], t.dtype) else None
+                  for t in op.inputs]
+        outputs = []
+        for t in outs:
+            b = self._new_buf(_nbytes(self.shapes[t], t.dtype), dev)
+            self.tensor_buf[(t, dev)] = b
+            outputs.append(b)
+        lc = LowerContext(self, op, dev, [self.shapes[t] for t in op.inputs],
+                          [t.dtype for t in op.inputs], [self.shapes[t] for t in outs],
+                          [t.dtype for t in outs], inputs, outputs,
+                          [self.values.get(t) for t in op.inputs])
+        opdef.lower(lc)
+
+    def _lower_group(self, unit, dev):
+        from . import fusion
+        members = set(unit)
+        shape = self.shapes[unit[0].outputs[0]]
+        n = int(np.prod(shape, dtype=np.int64))
+        ext_inputs = []             # Tensors from outside, in first-use order
+        index = {}
+        nodes = []
+        node_of = {}
+        for op in unit:
+            operands = []
+            for t in op.inputs:
+                if t.op in members and t not in self.feed_index:
+                    operands.append(("node", node_of[t.op]))
+                else:
+                    if t not in index:
+                        index[t] = len(ext_inputs)
+                        ext_inputs.append(t)
+                    operands.append(("in", index[t]))
+            out_t = op.outputs[0]
+            attrs = dict(op.attrs)
+            if op.inputs:
+                attrs.setdefault("from", op.inputs[0].dtype.name)
+            node_of[op] = len(nodes)
+            nodes.append((registry.get(op.type).elementwise, out_t.dtype.name, operands, attrs))
+        outputs = []
+        fetched = set(self.fetches)
+        for op in unit:
+            t = op.outputs[0]
+            if t in fetched or any(c not in members for c in t.consumers()
+                                   if c in self.placement):
+                outputs.append(op)
+        if not outputs:
+            outputs = [unit[-1]]
+        self._cur_node = self._node(unit[-1])
+        out_bufs = []
+        for op in outputs:
+            t = op.outputs[0]
+            b = self._new_buf(_nbytes(shape, t.dtype), dev)
+            self.tensor_buf[(t, dev)] = b
+            out_bufs.append(b)
+        if n == 0:
+            return
+        group = fusion.FusedGroup(
+            out_shape=tuple(shape),
+            inputs=[(t.dtype.name, self.shapes[t]) for t in ext_inputs],
+            nodes=nodes, outputs=[node_of[op] for op in outputs])
+        fk = fusion.generate(group, dev.inline_math)
+        in_bufs = [self._input_buf(t, dev) for t in ext_inputs]
+        lc = LowerContext(self, unit[-1], dev, [], [], [], [], in_bufs, out_bufs, [])
+        err = code = None
+        if any(isinstance(a, tuple) and a[0] == "err" for a in fk.args):
+            err, code = self._error_flag(lc, "Integer division by zero in %s" % ", ".join(
+                o.name for o in unit))
+        named = {"err": lambda a: err, "code": lambda a: code,
+                 "in": lambda a: in_bufs[a[1]], "out": lambda a: out_bufs[a[1]]}
+        args = [named[a[0]](a) if isinstance(a, tuple) else a for a in fk.args]
+        k = lc.kernel(fk.name, source=fk.source)
+        lc.launch(k, fk.gws, fk.lws, args)
+
+    # ------------------------------------------------------------ 6. memory and 7. emit
+    def build(self):
+        ops = self._prune()
+        self._check_feeds(ops)
+        self._infer(ops)
+        self._place(ops)
+        plan = Plan()
+        # string (host) ops
+        host_needed = [op for op in ops if self.placement.get(op) is None and
+                       not all(t in self.values or t in self.feed_index for t in op.outputs)]
+        for op in host_needed:
+            opdef = registry.get(op.type)
+            if opdef.host is None:
+                raise errors.UnimplementedError(op.node_def, op,
+                                                "%s has no host implementation" % op.type)
+            fn = opdef.host
+            plan.host_ops.append((op, lambda op, ins, fn=fn: fn(None, *ins)))
+        units = self._units([op for op in ops if self.placement.get(op) is not None])
+        for unit in units:
+            self._lower_unit(unit)
+        # fetch reads
+        fetch_specs = []
+        reads = []
+        host_tensors = set()
+        for op in host_needed:
+            host_tensors.update(op.outputs)
+        plan.host_fetches = []
+        for i, t in enumerate(self.fetches):
+            if t in self.feed_index:
+                fetch_specs.append(("feed", self.feed_index[t]))
+            elif t in self.values:
+                fetch_specs.append(("value", self.values[t]))
+            elif t in host_tensors:
+                fetch_specs.append(("value", None))
+                plan.host_fetches.append((i, t))
+            else:
+                dev = self.placement[t.op]
+                b = self.tensor_buf.get((t, dev))
+                if b is None:
+                    raise errors.InternalError(t.op.node_def, t.op,
+                                               "no buffer for %s (a pysession bug)" % t.name)
+                fetch_specs.append(["read", None, self.shapes[t], t.dtype.as_numpy_dtype])
+                reads.append((len(fetch_specs) - 1, b, dev, self._node(t.op)))
+        plan.host_sources = []
+        for op in host_needed:
+            for t in op.inputs:
+                if t in self.feed_index:
+                    plan.host_sources.append(("feed", self.feed_index[t], t))
+                elif t in self.values:
+                    plan.host_sources.append(("value", self.values[t], t))
+        self._plan_memory(reads)
+        self._emit(plan, fetch_specs, reads)
+        plan.fetch_specs = [tuple(s) for s in fetch_specs]
+        plan.ops = self.ops_list
+        plan.err_messages = self.err_messages
+        plan.state_writes = set(self._state_written)
+        plan.state_reads = dict(self._state_reads)
+        if config.debug_level() >= 1:
+            print(self.describe(plan))
+        return plan
+
+    def _check_feeds(self, ops):
+        for op in ops:
+            if op.type == "Placeholder" and op.outputs[0] not in self.feed_index:
+                t = op.outputs[0]
+                raise errors.InvalidArgumentError(
+                    op.node_def, op,
+                    "You must feed a value for placeholder tensor '%s' with dtype %s%s" % (
+                        op.name, t.dtype.name, "" if t.shape.ndims is None else
+                        " and shape %s" % _shape_str(t.shape)))
+
+    def _plan_memory(self, reads):
+        """Give every temp buffer a physical buffer: best fit from those whose last reader has
+        run on the same device; feeds, constants, state, errors and copies are dedicated."""
+        end = len(self.steps) + 1
+        for i, s in enumerate(self.steps):
+            for b in s.reads + s.writes:
+                r = b.root()
+                if r.first is None:
+                    r.first = i
+                r.last = i if r.last is None or r.last < i else r.last
+        for _, b, _, _ in reads:        # fetched buffers (through any alias) live to the end
+            r = b.root()
+            r.last = end
+            if r.first is None:
+                r.first = 0
+        events = []
+        for b in self.bufs:
+            if b.alias_of is None and b.kind == "temp" and b.first is not None:
+                events.append(b)
+        events.sort(key=lambda b: (b.first, b.id))
+        free = {}                   # device -> list of (nbytes, phys)
+        live = []                   # (last, device, nbytes, phys)
+        import heapq
+        for b in events:
+            while live and live[0][0] < b.first:
+                _, _, dev_i, nb, ph = heapq.heappop(live)
+                free.setdefault(dev_i, []).append((nb, ph))
+            pool = free.setdefault(id(b.device), [])
+            best = None
+            for j, (nb, ph) in enumerate(pool):
+                if nb >= b.nbytes and (best is None or nb < pool[best][0]) and \
+                        nb <= 2 * b.nbytes + 4096:
+                    best = j
+            if best is not None:
+                nb, ph = pool.pop(best)
+            else:
+                nb, ph = b.nbytes, _alloc(b.device, b.nbytes, "an intermediate tensor")
+            b.phys = ph
+            heapq.heappush(live, (b.last, b.id, id(b.device), nb, ph))
+        for b in self.bufs:
+            if b.alias_of is None and b.phys is None and b.kind != "state":
+                if b.kind == "const":
+                    b.phys = self._const_buffer(b)
+                else:
+                    b.phys = _alloc(b.device, b.nbytes, "a %s buffer" % b.kind)
+
+    def _const_buffer(self, b):
+        import pyopencl as cl
+        t = b.state_key
+        key = (t, id(b.device))
+        buf = self.state.consts.get(key)
+        if buf is None:
+            val = np.ascontiguousarray(self.values[t], dtype=t.dtype.as_numpy_dtype)
+            buf = _alloc(b.device, max(1, val.nbytes), "constant %s" % t.name)
+            if val.nbytes:
+                cl.enqueue_copy(b.device.queue, buf, val, is_blocking=True)
+            self.state.consts[key] = buf
+        return buf
+
+    def _emit(self, plan, fetch_specs, reads):
+        devs = []
+        for s in self.steps:
+            if s.device not in devs:
+                devs.append(s.device)
+        for _, b, dev, _ in reads:
+            if dev not in devs:
+                devs.append(dev)
+        for b in self.bufs:
+            if b.kind == "feed" and b.device not in devs:
+                devs.append(b.device)
+        if not devs:
+            plan.fetch_specs = fetch_specs
+            return
+        qi = {d: i for i, d in enumerate(devs)}
+        cp = scheduler.CPlan([d.queue for d in devs])
+        cp.describe_node = plan.describe_node
+        last_writer = {}            # root buf id -> step index in the C plan
+        step_nodes, step_devs = [], []
+        slot = 0
+        # error words: zeroed first
+        err_slots = []
+        for dev, b in self.err_bufs.items():
+            idx = cp.add_fill(qi[dev], b.root().phys, 4, b"\0\0\0\0")
+            last_writer[b.root().id] = idx
+            step_nodes.append(-1)
+            step_devs.append(dev)
+        # feeds
+        feed_slots = [[] for _ in self.feeds]
+        for b in self.bufs:
+            if b.kind == "feed" and b.alias_of is None and b.nbytes:
+                idx = cp.add_write(qi[b.device], b.phys, b.nbytes, slot)
+                feed_slots[b.state_key].append(slot)
+                slot += 1
+                last_writer[b.id] = idx
+                step_nodes.append(-1)
+                step_devs.append(b.device)
+
+        def deps_for(s, q):
+            ds = []
+            for b in s.reads + s.writes:
+                w = last_writer.get(b.root().id)
+                if w is not None:
+                    ds.append(w)
+            return ds
+
+        for s in self.steps:
+            q = qi[s.device]
+            kw = s.kw
+            if s.kind == "kernel":
+                import pyopencl as cl
+                k = cl.Kernel(kw["kernel"].program, kw["kernel"].name)
+                args = [a.root().phys if isinstance(a, BufRef) else a for a in kw["args"]]
+                idx = cp.add_kernel(q, k, args, kw["gws"], kw["lws"], node=s.node,
+                                    deps=deps_for(s, q))
+            elif s.kind == "copy":
+                idx = cp.add_copy(q, kw["src"].root().phys, kw["dst"].root().phys,
+                                  kw["nbytes"], kw["src_offset"], kw["dst_offset"],
+                                  node=s.node, deps=deps_for(s, q))
+            elif s.kind == "fill":
+                idx = cp.add_fill(q, kw["buf"].root().phys, kw["nbytes"], kw["pattern"],
+                                  kw["offset"], node=s.node, deps=deps_for(s, q))
+            elif s.kind == "xfer":
+                src, dst = kw["src"].root(), kw["dst"].root()
+                if not kw["nbytes"]:
+                    continue
+                if src.device.context is dst.device.context:
+                    # enqueued on the source's queue so it is ordered with the source's reuse
+                    idx = cp.add_copy(qi[src.device], src.phys, dst.phys, kw["nbytes"],
+                                      node=s.node, deps=deps_for(s, qi[src.device]))
+                else:
+                    idx = cp.add_xcopy(qi[src.device], src.phys, q, dst.phys, kw["nbytes"],
+                                       node=s.node, deps=deps_for(s, q))
+            for b in s.writes:
+                last_writer[b.root().id] = idx
+            step_nodes.append(s.node)
+            step_devs.append(s.device)
+        for fi, b, dev, node in reads:
+            r = b.root()
+            nbytes = b.nbytes
+            if nbytes:
+                w = last_writer.get(r.id)
+                cp.add_read(qi[r.device], r.phys, nbytes, slot, node=node,
+                            deps=[w] if w is not None else [])
+                step_nodes.append(node)
+                step_devs.append(r.device)
+            fetch_specs[fi][1] = slot
+            slot += 1
+        for dev, b in self.err_bufs.items():
+            w = last_writer.get(b.root().id)
+            cp.add_read(qi[dev], b.root().phys, 4, slot, deps=[w] if w is not None else [])
+            step_nodes.append(-1)
+            step_devs.append(dev)
+            err_slots.append((slot, qi[dev]))
+            slot += 1
+        cp.n_slots = max(cp.n_slots, slot)
+        plan.cplan = cp
+        plan.n_slots = slot
+        plan.feed_slots = feed_slots
+        plan.err_slots = err_slots
+        plan.step_nodes = step_nodes
+        plan.step_devices = step_devs
+        plan.n_steps = cp.n_steps
+
+    def describe(self, plan):
+        lines = ["pysession plan: %d ops, %d steps, %d buffers" % (
+            len(self.ops_list), plan.n_steps, len(self.bufs))]
+        for i, s in enumerate(self.steps):
+            what = s.kw["kernel"].name if s.kind == "kernel" else s.kind
+            op = self.ops_list[s.node] if 0 <= s.node < len(self.ops_list) else None
+            lines.append("  %3d %-6s %-28s %s on %s" % (i, s.kind, what,
+                                                       op.name if op else "-",
+                                                       s.device.short_name))
+        return "\n".join(lines)
+
+
+def _shape_str(shape):
+    if shape.ndims is None:
+        return "<unknown>"
+    return "[%s]" % ",".join("?" if d is None else str(d) for d in shape.as_list())
