@@ -4,6 +4,7 @@ PYSESSION_DEVICES    comma-separated filters selecting devices (a type, platform
                      case-insensitive substring; ``oclgrind`` selects the simulator)
 PYSESSION_CACHE_DIR  where compiled kernels are kept across processes
 PYSESSION_DEBUG      1 prints each plan when it is built, 2 also each run
+PYSESSION_POCL_FIX   0 turns off the PoCL target-CPU fix (see pocl_fix.py)
 """
 import os
 
@@ -30,7 +31,17 @@ def device_filters():
     return [f.strip().lower() for f in spec.split(",") if f.strip()]
 
 
+_prepared = False
+
+
 def prepare_environment():
-    """Point PoCL's own cache at ours unless the user chose one; must run before the OpenCL
-    platforms are first queried."""
+    """Point PoCL's own cache at ours unless the user chose one, and make the bundled PoCL
+    usable on CPUs its LLVM does not know (see pocl_fix); must run before the OpenCL platforms
+    are first queried."""
+    global _prepared
+    if _prepared:
+        return
+    _prepared = True
     os.environ.setdefault("POCL_CACHE_DIR", os.path.join(cache_dir(), "pocl"))
+    from . import pocl_fix
+    pocl_fix.apply(cache_dir())

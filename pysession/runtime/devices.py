@@ -110,6 +110,16 @@ def _discover():
         why = str(e)
     else:
         why = ""
+    from . import pocl_fix
+    if pocl_fix.applied:
+        # the bundled PoCL may load beside its patched copy (which comes first): keep one
+        seen, kept = set(), []
+        for p in platforms:
+            key = (p.name, p.version)
+            if key not in seen:
+                seen.add(key)
+                kept.append(p)
+        platforms = kept
     found = []
     for p in platforms:
         try:
