@@ -26,6 +26,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=0, help="rounds per size (default: by size)")
     ap.add_argument("--dtype", default="float32")
     args = ap.parse_args()
+    from pysession.runtime import config
+    if hasattr(config, "prepare_environment"):  # PoCL target-CPU fix, before any platform query
+        config.prepare_environment()
     ctx = cl.create_some_context(interactive=False)
     q = cl.CommandQueue(ctx)
     dev = ctx.devices[0]

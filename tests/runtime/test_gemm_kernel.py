@@ -14,6 +14,10 @@ SRC = os.path.join(os.path.dirname(__file__), "..", "..", "clkernels", "matmul.c
 
 @functools.lru_cache(maxsize=None)
 def _context():
+    from pysession.runtime import config
+    prepare = getattr(config, "prepare_environment", None)
+    if prepare is not None:  # makes the bundled PoCL usable on CPUs its LLVM cannot name
+        prepare()
     ctx = cl.create_some_context(interactive=False)
     try:  # an OpenCL that cannot compile anything here is not matmul.cl's fault
         cl.Program(ctx, "__kernel void k(__global float* x) { x[0] = 1.0f; }").build()
