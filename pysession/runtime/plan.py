@@ -602,7 +602,8 @@ class Planner:
                 raise errors.InvalidArgumentError(
                     op.node_def, op,
                     "You must feed a value for placeholder tensor '%s' with dtype %s%s" % (
-                        op.name, t.dtype.name, "" if t.shape.ndims is None else
+                        op.name, _TF_SHORT.get(t.dtype.name, t.dtype.name),
+                        "" if t.shape.ndims is None else
                         " and shape %s" % _shape_str(t.shape)))
 
     def _plan_memory(self, reads):
@@ -778,6 +779,9 @@ class Planner:
                                                        op.name if op else "-",
                                                        s.device.short_name))
         return "\n".join(lines)
+
+
+_TF_SHORT = {"float32": "float", "float64": "double", "float16": "half"}
 
 
 def _shape_str(shape):
