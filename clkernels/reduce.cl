@@ -1,0 +1,164 @@
+// reduce.cl -- reductions (Sum, Mean, Prod, Max, Min, Any, All) and ArgMax / ArgMin.
+//
+// The lowering (pysession/ops/math_ops.py) views the input as [outer, R, inner] after
+// coalescing (size-1 dims dropped, neighbouring reduced / kept dims merged).  A reduction over
+// several separated groups of axes is done group by group, innermost first, through scratch
+// buffers of the accumulator type.  Each stage writes [outer, P, inner]: P > 1 splits the
+// reduced axis in P chunks of L elements (more work-items when outer * inner is small); a
+// second stage then reduces the P partials.
+//
+// reduce_rows   inner == 1: a work-item reduces a contiguous piece of one row.
+// reduce_cols   inner  > 1: a work-item reduces one column (stride inner) of one chunk.
+// arg_reduce    ArgMax / ArgMin over [outer, R, inner] (one work-item per output).
+//
+// Accuracy (float sums): inside a work-item, blocks of BLK elements are summed with 8
+// (rows) or 4 (cols) independent accumulators combined pairwise, and block sums are added into
+// the running total, so no float accumulates more than ~BLK/8 + R/BLK terms in sequence.
+//
+// Defines:
+//   T    element type read (the input's, or A for a later stage)
+//   A    accumulator type (unsigned for integer sums / products: wrapping, no C overflow)
+//   O    element type written
+//   OPK  0 sum, 1 prod, 2 max, 3 min
+//   ID   identity of OPK in A
+//   FP   1 when T is floating point (max / min propagate NaN)
+//   FIN  0 plain, 1 float mean (acc / count), 2 integer mean (truncating division)
+//   (arg_reduce: T, O, FP, ARGMAX 1 | 0)
+// No OpenCL built-in functions are used: PoCL's CPU device does not inline them.
+
+#ifdef cl_khr_fp64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+
+#define BLK 512
+
+#if OPK == 0
+#define OP(a, b) ((a) + (b))
+#elif OPK == 1
+#define OP(a, b) ((a) * (b))
+#elif OPK == 2
+#if FP
+#define OP(a, b) (((a) > (b) || (a) != (a)) ? (a) : (b))
+#else
+#define OP(a, b) ((a) > (b) ? (a) : (b))
+#endif
+#elif OPK == 3
+#if FP
+#define OP(a, b) (((a) < (b) || (a) != (a)) ? (a) : (b))
+#else
+#define OP(a, b) ((a) < (b) ? (a) : (b))
+#endif
+#endif
+
+#if FIN == 1
+#define FINISH(acc, count) ((O)((acc) / (A)(count)))
+#elif FIN == 2
+#define FINISH(acc, count) ((O)((long)(O)(acc) / (count)))
+#else
+#define FINISH(acc, count) ((O)(acc))
+#endif
+
+#ifdef OPK
+__kernel void reduce_rows(__global const T *restrict x, __global O *restrict y,
+                          long outer, long R, long P, long L, long count)
+{
+    long g = get_global_id(0);
+    if (g >= outer * P)
+        return;
+    long o = g / P;
+    long p = g - o * P;
+    long lo = p * L;
+    long hi = lo + L < R ? lo + L : R;
+    __global const T *row = x + o * R;
+    A total = ID;
+    for (long b = lo; b < hi; b += BLK) {
+        long e = b + BLK < hi ? b + BLK : hi;
+        A a0 = ID, a1 = ID, a2 = ID, a3 = ID, a4 = ID, a5 = ID, a6 = ID, a7 = ID;
+        long r = b;
+        for (; r + 8 <= e; r += 8) {
+            a0 = OP(a0, (A)row[r]);
+            a1 = OP(a1, (A)row[r + 1]);
+            a2 = OP(a2, (A)row[r + 2]);
+            a3 = OP(a3, (A)row[r + 3]);
+            a4 = OP(a4, (A)row[r + 4]);
+            a5 = OP(a5, (A)row[r + 5]);
+            a6 = OP(a6, (A)row[r + 6]);
+            a7 = OP(a7, (A)row[r + 7]);
+        }
+        for (; r < e; ++r)
+            a0 = OP(a0, (A)row[r]);
+        A s = OP(OP(OP(a0, a1), OP(a2, a3)), OP(OP(a4, a5), OP(a6, a7)));
+        total = OP(total, s);
+    }
+    y[g] = FINISH(total, count);
+}
+
+__kernel void reduce_cols(__global const T *restrict x, __global O *restrict y,
+                          long outer, long R, long inner, long P, long L, long count)
+{
+    long g = get_global_id(0);
+    if (g >= outer * P * inner)
+        return;
+    long t = g / inner;
+    long i = g - t * inner;
+    long o = t / P;
+    long p = t - o * P;
+    long lo = p * L;
+    long hi = lo + L < R ? lo + L : R;
+    __global const T *col = x + o * R * inner + i;
+    A total = ID;
+    for (long b = lo; b < hi; b += BLK) {
+        long e = b + BLK < hi ? b + BLK : hi;
+        A a0 = ID, a1 = ID, a2 = ID, a3 = ID;
+        long r = b;
+        for (; r + 4 <= e; r += 4) {
+            a0 = OP(a0, (A)col[r * inner]);
+            a1 = OP(a1, (A)col[(r + 1) * inner]);
+            a2 = OP(a2, (A)col[(r + 2) * inner]);
+            a3 = OP(a3, (A)col[(r + 3) * inner]);
+        }
+        for (; r < e; ++r)
+            a0 = OP(a0, (A)col[r * inner]);
+        total = OP(total, OP(OP(a0, a1), OP(a2, a3)));
+    }
+    y[g] = FINISH(total, count);
+}
+#endif
+
+#ifdef ARGMAX
+// NaN counts as the extreme value and the first one wins (numpy); ties keep the first index.
+#if FP
+#if ARGMAX
+#define BETTER(v, best) ((best) == (best) && ((v) > (best) || (v) != (v)))
+#else
+#define BETTER(v, best) ((best) == (best) && ((v) < (best) || (v) != (v)))
+#endif
+#else
+#if ARGMAX
+#define BETTER(v, best) ((v) > (best))
+#else
+#define BETTER(v, best) ((v) < (best))
+#endif
+#endif
+
+__kernel void arg_reduce(__global const T *restrict x, __global O *restrict y,
+                         long outer, long R, long inner)
+{
+    long g = get_global_id(0);
+    if (g >= outer * inner)
+        return;
+    long o = g / inner;
+    long i = g - o * inner;
+    __global const T *col = x + o * R * inner + i;
+    T best = col[0];
+    long bi = 0;
+    for (long r = 1; r < R; ++r) {
+        T v = col[r * inner];
+        if (BETTER(v, best)) {
+            best = v;
+            bi = r;
+        }
+    }
+    y[g] = (O)bi;
+}
+#endif
