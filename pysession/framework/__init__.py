@@ -6,7 +6,8 @@ from pysession.framework.dtypes import (  # noqa: F401
 from pysession.framework.tensor_shape import (  # noqa: F401
     Dimension, TensorShape, as_dimension, as_shape, dimension_value, unknown_shape)
 from pysession.framework.ops import (  # noqa: F401
-    Graph, GraphKeys, Operation, Tensor, add_to_collection, add_to_collections, colocate_with,
+    Graph, GraphKeys, Operation, Tensor, add_to_collection, add_to_collections,
+    canonical_device, colocate_with, parse_device,
     constant_value, control_dependencies, convert_n_to_tensor, convert_to_tensor, create_op,
     default_session, device, get_all_collection_keys, get_collection, get_collection_ref,
     get_default_graph, get_default_session, get_seed, is_tensor, name_scope,

@@ -406,6 +406,8 @@ def _normalize_attr(op_name, key, v):
     written to a GraphDef); keys starting with ``_`` are private and kept as given."""
     if v is None or isinstance(v, (bool, int, float, str, dtypes.DType, TensorShape)):
         return v
+    if isinstance(v, np.dtype) or isinstance(v, type) and issubclass(v, np.generic):
+        return dtypes.as_dtype(v)
     if isinstance(v, np.bool_):
         return bool(v)
     if isinstance(v, np.integer):

@@ -483,6 +483,8 @@ def test_create_op_explicit_control_inputs_and_attrs(graph):
                                        "_private": object()})
     assert op.get_attr("l") == [1.0, 2.5] and op.get_attr("s") == "txt"
     assert type(op.get_attr("n")) is int
+    op = graph._create_op("NoOp", [], {"T": np.float32, "U": np.dtype("int64")})
+    assert (op.get_attr("T"), op.get_attr("U")) == (dtypes.float32, dtypes.int64)
 
 
 def test_infer_error_raises_on_build_line(graph):
