@@ -48,6 +48,7 @@ class Device:
         # (clkernels/pys_math.h); other drivers use the built-ins.
         self.inline_math = self.is_pocl and self.is_cpu
         self.context = None          # set by the registry: one per platform
+        self.small_twin = None       # PoCL: the hidden in-thread `basic` device, same context
         self._queue = None
         self._lock = threading.Lock()
 
@@ -170,6 +171,17 @@ def devices():
         import pyopencl as cl
         from ..framework import errors
         found = _discover()
+        # PoCL `basic` devices opened by pysession itself (config.pocl_twins) are not listed:
+        # each becomes the small-plan twin of the pthread device of its platform.
+        twins = {}
+        if config.pocl_twins:
+            kept = []
+            for p, d in found:
+                if d.name.lower().startswith("basic") and "portable" in p.name.lower():
+                    twins[p.int_ptr] = (p, d)
+                else:
+                    kept.append((p, d))
+            found = kept
         chosen = _select(found)
         if not chosen:
             raise errors.NotFoundError(
@@ -185,10 +197,19 @@ def devices():
         by_platform = {}
         for dev in result:
             by_platform.setdefault(dev.cl_platform.int_ptr, []).append(dev)
-        for devs in by_platform.values():
-            ctx = cl.Context([x.cl_device for x in devs])
+        for pid, devs in by_platform.items():
+            twin = None
+            if pid in twins and any(x.device_type == "CPU" for x in devs):
+                p, d = twins[pid]
+                twin = Device(d, p, "CPU", 0)
+            ctx = cl.Context([x.cl_device for x in devs] + ([twin.cl_device] if twin else []))
             for x in devs:
                 x.context = ctx
+            if twin is not None:
+                host = next(x for x in devs if x.device_type == "CPU")
+                twin.context = ctx
+                twin.name, twin.short_name, twin.index = host.name, host.short_name, host.index
+                host.small_twin = twin
         # TF's order: CPUs first, then GPUs, then the rest.
         order = {"CPU": 0, "GPU": 1, "ACCELERATOR": 2}
         result.sort(key=lambda x: (order[x.device_type], x.index))

@@ -288,6 +288,29 @@ class Planner:
                         op.name)
                 dev = alt
             self.placement[op] = dev
+        self._use_small_twins(ops)
+
+    SMALL_PLAN_BYTES = 1 << 18
+
+    def _use_small_twins(self, ops):
+        """A plan whose tensors are all small runs on the device's in-thread twin (PoCL
+        `basic`): launches cost microseconds there instead of a worker-thread wake-up."""
+        placed = set(d for d in self.placement.values() if d is not None)
+        if len(placed) != 1:
+            return
+        dev = next(iter(placed))
+        if dev.small_twin is None:
+            return
+        for op in ops:
+            for t in op.outputs:
+                s = self.shapes.get(t)
+                if s is not None and _nbytes(s, t.dtype) > self.SMALL_PLAN_BYTES:
+                    return
+            if registry.get(op.type).stateful:
+                return        # state may be shared with big plans on the other queue
+        for op in self.placement:
+            if self.placement[op] is dev:
+                self.placement[op] = dev.small_twin
 
     # ------------------------------------------------------------ 4. fuse
     def _units(self, ops):
