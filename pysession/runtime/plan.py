@@ -251,7 +251,9 @@ class Planner:
             if opdef.host is not None and opdef.lower is None and opdef.elementwise is None \
                     and not opdef.stateful and not opdef.host_only:
                 ins = [self.values.get(t) for t in op.inputs]
-                if all(v is not None for v in ins):
+                # Shape/Size/Rank read only shapes: they fold once the shapes are concrete
+                if all(v is not None for v in ins) or getattr(opdef.host, "accepts_unknown",
+                                                              False):
                     ic = registry.InferContext(
                         op.name, op.type, op.attrs, [t.dtype for t in op.inputs],
                         [TensorShape(self.shapes[t]) for t in op.inputs],
@@ -572,8 +574,10 @@ class Planner:
             if opdef.host is None:
                 raise errors.UnimplementedError(op.node_def, op,
                                                 "%s has no host implementation" % op.type)
-            fn = opdef.host
-            plan.host_ops.append((op, lambda op, ins, fn=fn: fn(None, *ins)))
+            ic = registry.InferContext(op.name, op.type, op.attrs,
+                                       [t.dtype for t in op.inputs],
+                                       [TensorShape(self.shapes[t]) for t in op.inputs])
+            plan.host_ops.append((op, lambda op, ins, fn=opdef.host, ic=ic: fn(ic, *ins)))
         units = self._units([op for op in ops if self.placement.get(op) is not None])
         for unit in units:
             self._lower_unit(unit)

@@ -98,3 +98,10 @@ def test_fed_shapes_get_their_own_plans(sess):
     for n in (1, 7, 1023, 0):
         np.testing.assert_array_equal(sess.run(y, {x: np.arange(n)}), 2 * np.arange(n))
     assert len(sess._plans) == 4
+
+
+def test_shape_of_a_partially_known_fed_tensor_folds_at_plan_time(sess):
+    x = tf.placeholder(tf.float32, [None, 3])
+    shp = tf.shape(x)
+    assert sess.run(shp, {x: np.zeros((5, 3))}).tolist() == [5, 3]
+    assert sess.run(tf.size(x), {x: np.zeros((2, 3))}) == 6
