@@ -367,6 +367,8 @@ _UNSIGNED = {"char": "uint", "short": "uint", "int": "uint", "long": "ulong", "u
 _TARGET_ITEMS = 1024
 _MIN_CHUNK = 4096
 _LWS = 64
+_COL_TILE = 16
+_COL_CHUNK = 256
 
 
 def _axes_of(ic_or_lc, i, rank, name, op_type):
@@ -515,11 +517,19 @@ def _reduce_stages(groups):
 
 
 def _split(outer, R, inner):
-    """Chunks (P, L) of the reduced axis: P > 1 when outer * inner alone is too little work."""
-    items = outer * inner
-    if items >= _TARGET_ITEMS or R < 2 * _MIN_CHUNK:
+    """Chunks (P, L) of the reduced axis: P > 1 when outer * inner alone is too little work,
+    and for column reductions (inner > 1) always chunks of at most _COL_CHUNK rows, so that
+    the work-items of one work-group walk a cache-sized band of rows together."""
+    if inner >= _COL_TILE:
+        items = outer * -(-inner // _COL_TILE)
+        p = _max(-(-R // _COL_CHUNK), _min(-(-_TARGET_ITEMS // items), R // 64))
+    else:
+        items = outer * inner
+        if items >= _TARGET_ITEMS or R < 2 * _MIN_CHUNK:
+            return 1, R
+        p = _min(-(-_TARGET_ITEMS // items), R // _MIN_CHUNK)
+    if p <= 1:
         return 1, R
-    p = _min(-(-_TARGET_ITEMS // items), R // _MIN_CHUNK)
     L = -(-R // p)
     return -(-R // L), L
 
@@ -564,13 +574,13 @@ def _reduce_lower(lc):
     ident = _id_literal(opk, ct, acc)
     cur, cur_t = lc.inputs[0], ct
     stages = []
-    for pi, (outer, R, inner) in enumerate(passes):
-        P, L = _split(outer, R, inner)
-        if P > 1:
+    for outer, R, inner in passes:
+        while True:
+            P, L = _split(outer, R, inner)
             stages.append((outer, R, inner, P, L))
-            stages.append((outer, P, inner, 1, P))
-        else:
-            stages.append((outer, R, inner, 1, R))
+            if P == 1:
+                break
+            R = P
     for si, (outer, R, inner, P, L) in enumerate(stages):
         last = si == len(stages) - 1
         dst = out if last else lc.temp(outer * P * inner * acc_size)
@@ -581,6 +591,11 @@ def _reduce_lower(lc):
             k = lc.kernel("reduce_rows", filename="reduce.cl", defines=defines)
             args = [cur, dst, np.int64(outer), np.int64(R), np.int64(P), np.int64(L),
                     np.int64(count)]
+        elif inner >= _COL_TILE:
+            n = outer * P * (-(-inner // _COL_TILE))
+            k = lc.kernel("reduce_cols16", filename="reduce.cl", defines=defines)
+            args = [cur, dst, np.int64(outer), np.int64(R), np.int64(inner), np.int64(P),
+                    np.int64(L), np.int64(count)]
         else:
             k = lc.kernel("reduce_cols", filename="reduce.cl", defines=defines)
             args = [cur, dst, np.int64(outer), np.int64(R), np.int64(inner), np.int64(P),
