@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 import numpy as np
@@ -17,8 +18,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def _run(code, **env):
     e = dict(os.environ)
     e.update(env)
+    # run from a neutral folder: `python -c` puts the cwd first on sys.path, and the source
+    # tree's pysession (without the compiled scheduler) must not shadow the installed one
     r = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                       text=True, env=e, timeout=300)
+                       text=True, env=e, timeout=300, cwd=tempfile.gettempdir())
     return r
 
 
