@@ -13,7 +13,7 @@ import numpy as np
 from pysession.framework import dtypes, errors, ops, registry
 from pysession.framework.tensor_shape import TensorShape, unknown_shape
 from pysession.ops import _elementwise as _ew
-from pysession.ops._elementwise import (ALL, FLOATS, NUMBERS, binary_builder, binary_operands,
+from pysession.ops._elementwise import (ALL, FLOATS, NUMBERS, binary_operands,
                                         broadcast_shapes, check_dtype, register_binary,
                                         register_unary, unary_builder)
 from pysession.runtime.lowering import round_up
@@ -125,9 +125,20 @@ for _t, _fn, _allowed, _h in _UNARY:
     register_unary(_t, _fn, _allowed).host = _host(_h)
 
 
+def _operands(x, y):
+    """As TF1's generated op wrappers: two Tensors go to the op as they are (a dtype mismatch is
+    the op's TypeError); a non-Tensor takes the other operand's dtype."""
+    if isinstance(x, ops.Tensor) and isinstance(y, ops.Tensor):
+        return x, y
+    return binary_operands(x, y)
+
+
 def _binary(op_type, default_name):
-    b = binary_builder(op_type, default_name)
-    return b
+    def build(x, y, name=None):
+        with ops.name_scope(name, default_name, [x, y]) as scope:
+            x, y = _operands(x, y)
+            return ops.create_op(op_type, [x, y], name=scope).outputs[0]
+    return build
 
 
 add = _binary("AddV2", "Add")
@@ -200,7 +211,7 @@ for _f, _n in ((sign, "sign"), (square, "square"), (sqrt, "sqrt"), (rsqrt, "rsqr
 def logical_xor(x, y, name="LogicalXor"):
     """TF1: ``(x | y) & ~(x & y)`` built from LogicalOr / LogicalAnd / LogicalNot."""
     with ops.name_scope(name, "LogicalXor", [x, y]) as scope:
-        x, y = binary_operands(x, y)
+        x, y = _operands(x, y)
         return logical_and(logical_or(x, y), logical_not(logical_and(x, y)), name=scope)
 
 
@@ -263,7 +274,7 @@ def truediv(x, y, name=None):
     """Python 3 division: integers are cast to float (int32/int64 -> float64, smaller ints ->
     float32) and divided with RealDiv."""
     with ops.name_scope(name, "truediv", [x, y]) as scope:
-        x, y = binary_operands(x, y)
+        x, y = _operands(x, y)
         if x.dtype != y.dtype:
             raise TypeError("x and y must have the same dtype, got %r != %r" % (
                 x.dtype, y.dtype))
@@ -286,7 +297,7 @@ def divide(x, y, name=None):
 def div(x, y, name=None):
     """TF1 ``tf.div`` (Python 2 semantics): FloorDiv for integers, RealDiv for floats."""
     with ops.name_scope(name, "div", [x, y]) as scope:
-        x, y = binary_operands(x, y)
+        x, y = _operands(x, y)
         if x.dtype.is_integer or x.dtype.is_bool:
             return ops.create_op("FloorDiv", [x, y], name=scope).outputs[0]
         return ops.create_op("RealDiv", [x, y], name=scope).outputs[0]
@@ -910,7 +921,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
             raise ValueError("Only one of transpose_a and adjoint_a can be True.")
         if transpose_b and adjoint_b:
             raise ValueError("Only one of transpose_b and adjoint_b can be True.")
-        a, b = binary_operands(a, b)
+        a, b = _operands(a, b)
         ta = builtins.bool(transpose_a or adjoint_a)
         tb = builtins.bool(transpose_b or adjoint_b)
         ra, rb = a.shape.ndims, b.shape.ndims
