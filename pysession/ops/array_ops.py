@@ -174,6 +174,15 @@ def _broadcast_scalar(lc, src, dst, n, esize, obase=0):
     _copy(lc, src, dst, [n], [0], [1], 0, obase, esize)
 
 
+def _lconst(lc, i):
+    """Input i's value at plan time: the planner's folded value, else build-time folding
+    (``Pack``/``StridedSlice``/arithmetic of constants, which the planner does not fold)."""
+    v = lc.const(i)
+    if v is None:
+        v = ops.constant_value(lc.op.inputs[i])
+    return v
+
+
 def _lower_alias(lc):
     if lc.inputs[0] is not None and lc.outputs[0] is not None:
         lc.alias(0, 0)
@@ -220,7 +229,7 @@ def _fill_lower(lc):
     n = lc.num_elements(0, output=True)
     if n == 0:
         return
-    v = lc.const(1)
+    v = _lconst(lc, 1)
     if v is not None:
         _fill_pattern(lc, lc.outputs[0], n, lc.out_dtypes[0], v)
     else:
@@ -409,7 +418,9 @@ _RANGE_ORDER = [dtypes.int32, dtypes.int64, dtypes.float32, dtypes.float64]
 
 
 def _py_arg_dtype(a):
-    if isinstance(a, (bool, np.bool_)):
+    if isinstance(a, (np.generic, np.ndarray)):
+        return dtypes.as_dtype(np.asarray(a).dtype)
+    if isinstance(a, bool):
         return dtypes.bool
     if isinstance(a, float):
         return dtypes.float32
@@ -475,10 +486,8 @@ def _reshape_infer(ic):
         return [(dt, TensorShape([None if d == -1 else d for d in shape]))]
     if unknown:
         if known == 0:
-            if n_in != 0:
-                raise ValueError("Cannot reshape a tensor with %d elements to shape %s (%d "
-                                 "elements)%s" % (n_in, shape, 0, _where(ic)))
-            return [(dt, TensorShape([0 if d == -1 else d for d in shape]))]
+            raise ValueError("Reshape cannot infer the missing input size for an empty tensor "
+                             "unless all specified input sizes are non-zero%s" % _where(ic))
         if n_in % known:
             raise ValueError("Cannot reshape a tensor with %d elements to shape %s (%d "
                              "elements)%s" % (n_in, _shape_str(TensorShape(
@@ -661,7 +670,7 @@ def _transpose_host(ic, x, perm):
 def _transpose_lower(lc):
     shape = list(lc.in_shapes[0])
     rank = len(shape)
-    perm = [p + rank if p < 0 else p for p in _int_list(lc.const(1))]
+    perm = [p + rank if p < 0 else p for p in _int_list(_lconst(lc, 1))]
     out_shape = [shape[p] for p in perm]
     ist = _strides(shape)
     _copy(lc, lc.inputs[0], lc.outputs[0], out_shape, [ist[p] for p in perm],
@@ -768,7 +777,7 @@ def _concat_lower(lc):
     n = len(lc.inputs) - 1
     out_shape = list(lc.out_shapes[0])
     rank = len(out_shape)
-    axis = _scalar(lc.const(n))
+    axis = _scalar(_lconst(lc, n))
     axis = axis + rank if axis < 0 else axis
     outer = _prod(out_shape[:axis])
     out_inner = _prod(out_shape[axis:])
@@ -963,7 +972,7 @@ def _split_host(ic, axis, x):
 
 def _split_lower(lc):
     shape = list(lc.in_shapes[1])
-    axis = _scalar(lc.const(0))
+    axis = _scalar(_lconst(lc, 0))
     axis = axis + len(shape) if axis < 0 else axis
     num = len(lc.outputs)
     es = lc.in_dtypes[1].size
@@ -1054,7 +1063,7 @@ def _splitv_host(ic, x, sizes, axis):
 
 def _splitv_lower(lc):
     shape = list(lc.in_shapes[0])
-    axis = _scalar(lc.const(2))
+    axis = _scalar(_lconst(lc, 2))
     axis = axis + len(shape) if axis < 0 else axis
     sizes = [s[axis] for s in lc.out_shapes]
     _split_generic(lc, lc.inputs[0], shape, axis, sizes, lc.in_dtypes[0].size)
@@ -1149,7 +1158,7 @@ def _slice_host(ic, x, begin, size):
 
 def _slice_lower(lc):
     shape = list(lc.in_shapes[0])
-    begin = _int_list(lc.const(1))
+    begin = _int_list(_lconst(lc, 1))
     if begin is None:
         raise errors.UnimplementedError(lc.op.node_def, lc.op, "%s: Slice needs a constant "
                                         "begin in pysession" % lc.op.name)
@@ -1325,7 +1334,7 @@ def _strided_slice_host(ic, x, begin, end, strides):
 def _strided_slice_lower(lc):
     shape = list(lc.in_shapes[0])
     n = lc.in_shapes[1][0] if lc.in_shapes[1] else 0
-    vals = [lc.const(i) for i in (1, 2, 3)]
+    vals = [_lconst(lc, i) for i in (1, 2, 3)]
     if any(v is None for v in vals):
         raise errors.UnimplementedError(
             lc.op.node_def, lc.op, "%s: StridedSlice needs constant begin/end/strides in "
@@ -1463,7 +1472,7 @@ def _gather_lower(lc):
     if n == 0:
         return
     shape = list(lc.in_shapes[0])
-    axis = _scalar(lc.const(2))
+    axis = _scalar(_lconst(lc, 2))
     axis = axis + len(shape) if axis < 0 else axis
     inner = _prod(shape[axis + 1:])
     nidx = lc.num_elements(1)
@@ -1528,7 +1537,7 @@ def _tile_host(ic, x, mult):
 
 def _tile_lower(lc):
     shape = list(lc.in_shapes[0])
-    mult = _int_list(lc.const(1))
+    mult = _int_list(_lconst(lc, 1))
     dims, ist = [], []
     st = _strides(shape)
     for d, m, s in zip(shape, mult, st):
@@ -1610,12 +1619,12 @@ def _pad_lower(lc):
         return
     dt = lc.out_dtypes[0]
     shape = list(lc.in_shapes[0])
-    p = np.asarray(lc.const(1)).reshape(-1, 2)
+    p = np.asarray(_lconst(lc, 1)).reshape(-1, 2)
     if lc.op.type == "MirrorPad":
         return _mirror_pad_lower(lc, shape, out_shape, p, n)
     if lc.num_elements(0) != n:
         if len(lc.inputs) > 2:
-            v = lc.const(2)
+            v = _lconst(lc, 2)
             if v is None:
                 _broadcast_scalar(lc, lc.inputs[2], lc.outputs[0], n, dt.size)
             else:
