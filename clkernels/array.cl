@@ -59,6 +59,48 @@ __kernel void strided_copy(__global const T *in, __global T *out, I n, I ibase, 
 }
 #endif
 
+#ifdef K_strided_rows
+/* strided_copy for a long innermost dim: each work-item copies a chunk of up to `chunk`
+ * elements of one row (the row offset is decomposed once per chunk, not per element).
+ * With INNER_CONTIG both innermost strides are 1 and the loop is a plain copy. */
+__kernel void strided_rows(__global const T *in, __global T *out, I nitems, I ibase, I obase,
+                           I d0, I d1, I d2, I d3, I d4, I d5, I d6, I d7,
+                           I s0, I s1, I s2, I s3, I s4, I s5, I s6, I s7,
+                           I o0, I o1, I o2, I o3, I o4, I o5, I o6, I o7,
+                           I chunk, I nchunks)
+{
+    I g = (I)get_global_id(0);
+    if (g >= nitems)
+        return;
+    const I d[8] = {d0, d1, d2, d3, d4, d5, d6, d7};
+    const I s[8] = {s0, s1, s2, s3, s4, s5, s6, s7};
+    const I o[8] = {o0, o1, o2, o3, o4, o5, o6, o7};
+    I c = g % nchunks;
+    I rem = g / nchunks, io = ibase, oo = obase;
+#pragma unroll
+    for (int k = RANK - 2; k >= 0; --k) {
+        I q = rem / d[k];
+        I r = rem - q * d[k];
+        io += r * s[k];
+        oo += r * o[k];
+        rem = q;
+    }
+    I inner = d[RANK - 1];
+    I b = c * chunk;
+    I e = inner - b < chunk ? inner : b + chunk;
+#if INNER_CONTIG
+    __global const T *src = in + io;
+    __global T *dst = out + oo;
+    for (I i = b; i < e; ++i)
+        dst[i] = src[i];
+#else
+    const I si = s[RANK - 1], so = o[RANK - 1];
+    for (I i = b; i < e; ++i)
+        out[oo + i * so] = in[io + i * si];
+#endif
+}
+#endif
+
 #ifdef K_transpose_tiled
 /* A transpose whose output's last dim is strided in the input: each work-item moves one
  * TILE x TILE block (a along the output dim p that is contiguous in the input, b along the

@@ -154,6 +154,19 @@ def _copy(lc, src, dst, dims, istr, ostr, ibase, obase, esize):
             lc.launch(k, [round_up(nblocks, lws)], [lws], args)
             return
     pad = 8 - len(d)
+    if d[-1] >= 16:
+        # long rows: one work-item per chunk of a row
+        chunk = min(d[-1], 512)
+        nchunks = -(-d[-1] // chunk)
+        nitems = (n // d[-1]) * nchunks
+        k = lc.kernel("strided_rows", filename="array.cl",
+                      defines={"K_strided_rows": 1, "T": ut, "I": ctype, "RANK": len(d),
+                               "INNER_CONTIG": 1 if si[-1] == 1 and so[-1] == 1 else 0})
+        args = [src, dst, npi(nitems), npi(ibase), npi(obase)] + \
+            [npi(x) for x in d + [1] * pad] + [npi(x) for x in si + [0] * pad] + \
+            [npi(x) for x in so + [0] * pad] + [npi(chunk), npi(nchunks)]
+        lc.launch(k, [round_up(nitems, 16)], [16], args)
+        return
     k = lc.kernel("strided_copy", filename="array.cl",
                   defines={"K_strided_copy": 1, "T": ut, "I": ctype, "RANK": len(d),
                            "OUT_CONTIG": 1 if out_contig else 0})
