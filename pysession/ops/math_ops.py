@@ -486,9 +486,9 @@ def _id_literal(opk, ctype, acc):
            "long": (-9223372036854775808, 9223372036854775807), "uchar": (0, 255)}[ctype]
     v = lim[0] if opk == 2 else lim[1]
     if ctype == "long":
-        return "(-9223372036854775807L - 1L)" if v < 0 else "9223372036854775807L"
+        return "(-9223372036854775807L-1L)" if v < 0 else "9223372036854775807L"
     if v == -2147483648:
-        return "(-2147483647 - 1)"
+        return "(-2147483647-1)"
     return "(%d)" % v
 
 
@@ -545,6 +545,15 @@ def _split(outer, R, inner):
     return -(-R // L), L
 
 
+def _const_input(lc, i):
+    """Input i's value at plan time: the planner's constants, else build-time folding (the
+    planner does not evaluate elementwise ops such as ``constant(2) - 1`` on the host)."""
+    v = lc.const(i)
+    if v is None:
+        v = ops.constant_value(lc.op.inputs[i])
+    return v
+
+
 def _reduce_lower(lc):
     t = lc.op.type
     opk, _ = _RED[t]
@@ -552,7 +561,7 @@ def _reduce_lower(lc):
     out_dt = lc.out_dtypes[0]
     shape = tuple(lc.in_shapes[0])
     rank = len(shape)
-    axes_v = lc.const(1)
+    axes_v = _const_input(lc, 1)
     if axes_v is None:
         raise errors.UnimplementedError(lc.op.node_def, lc.op, "%s needs constant reduction "
                                         "indices" % t)
@@ -704,7 +713,11 @@ def _arg_host(ic, x, a):
 
 def _arg_lower(lc):
     shape = tuple(lc.in_shapes[0])
-    a = int(np.asarray(lc.const(1)).ravel()[0]) % len(shape)
+    av = _const_input(lc, 1)
+    if av is None:
+        raise errors.UnimplementedError(lc.op.node_def, lc.op, "%s needs a constant axis"
+                                        % lc.op.type)
+    a = int(np.asarray(av).ravel()[0]) % len(shape)
     n_out = lc.num_elements(0, output=True)
     if n_out == 0:
         return
