@@ -277,7 +277,12 @@ def fill(dims, value, name=None):
     with ops.name_scope(name, "Fill", [dims, value]) as name:
         dims = _as_shape_tensor(dims, "dims")
         value = ops.convert_to_tensor(value, name="value")
-        return ops.create_op("Fill", [dims, value], name=name).outputs[0]
+        out = ops.create_op("Fill", [dims, value], name=name).outputs[0]
+        if not out.shape.is_fully_defined():
+            part = _partial_shape_of(dims)
+            if part is not None and out.shape.ndims in (None, len(part)):
+                out.set_shape(TensorShape([None if d is None or d < 0 else d for d in part]))
+        return out
 
 
 def _as_shape_tensor(shape, name):

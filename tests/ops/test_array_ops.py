@@ -233,6 +233,7 @@ def test_static_shape_inference():
     assert A.reshape(u, [C.shape(u)[0], 784]).shape.as_list() == [None, 784]
     assert A.reshape(x, C.placeholder(dtypes.int32, [3])).shape.as_list() == [None] * 3
     assert A.fill([2, 5], 1.0).shape.as_list() == [2, 5]
+    assert A.zeros([C.shape(u)[0], 3]).shape.as_list() == [None, 3]
     assert A.range(10, 0, -3).shape.as_list() == [4]
     assert A.tile(u, [2, 1, 3]).shape.as_list() == [None, 28, 84]
     assert A.pad(u, [[1, 1], [0, 2], [3, 0]]).shape.as_list() == [None, 30, 31]
