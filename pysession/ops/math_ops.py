@@ -447,10 +447,8 @@ def _reduce_host(ic, x, axes):
             if x.dtype.kind in "iu":
                 if cnt == 0:
                     raise ValueError("integer mean of an empty axis")
-                r = (np.trunc(s.astype(np.float64) / cnt)).astype(x.dtype) \
-                    if _abs(int(np.max(np.abs(s), initial=0))) < 2 ** 52 else None
-                if r is None:
-                    raise ValueError("too large to fold")
+                s64 = np.asarray(s).astype(np.int64)
+                r = (np.sign(s64) * (np.abs(s64) // cnt)).astype(x.dtype)   # truncating
             else:
                 r = (s / x.dtype.type(cnt)).astype(x.dtype)
     return [np.asarray(r, dtype=x.dtype)]
