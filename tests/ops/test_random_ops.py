@@ -122,7 +122,7 @@ def _child(mode):
     # the installed package, from a neutral folder (the source tree has no compiled scheduler)
     return subprocess.run([sys.executable, "-c", _CHILD, mode], env=dict(os.environ),
                           check=True, capture_output=True, text=True, timeout=120,
-                          cwd=tempfile.gettempdir()).stdout.strip()
+                          cwd=tempfile.mkdtemp()).stdout.strip()
 
 
 def test_seeds_across_processes():

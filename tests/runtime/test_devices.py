@@ -21,7 +21,7 @@ def _run(code, **env):
     # run from a neutral folder: `python -c` puts the cwd first on sys.path, and the source
     # tree's pysession (without the compiled scheduler) must not shadow the installed one
     r = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                       text=True, env=e, timeout=300, cwd=tempfile.gettempdir())
+                       text=True, env=e, timeout=300, cwd=tempfile.mkdtemp())
     return r
 
 
